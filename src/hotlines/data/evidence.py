@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-FAMILY_ORDER = ["volume", "access", "resolution", "satisfaction", "coverage", "index"]
+FAMILY_ORDER = ["volume", "access", "process", "resolution", "satisfaction", "coverage", "index"]
 
 #: Coverage statuses, strongest first: a cell shows the strongest kind of number the city has.
 COVERAGE_ORDER = ["measured", "survey", "score", "target", "proxy", "missing"]
@@ -27,6 +27,8 @@ def city_order(cities: pd.DataFrame) -> list[str]:
 
 def typology_table(cities: pd.DataFrame) -> pd.DataFrame:
     """One row per city: hotline, region and the report's four typologies (empty where not stated).
+
+    The 20 evaluated cities come first, by cluster; the US comparison cities last.
 
     >>> from hotlines import data
     >>> t = data.typology_table(data.cities())
@@ -49,7 +51,6 @@ def typology_table(cities: pd.DataFrame) -> pd.DataFrame:
             "Driven / supportive": ordered["driven_supportive"],
             "Integrated / distributed": ordered["integrated_distributed"],
             "Empowerment": ordered["empowerment"],
-            "In 2024 evaluation": ordered["in_4g_2024"].map({True: "yes", False: "no"}),
         }
     )
 
@@ -85,6 +86,8 @@ def coverage(indicators: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     by_id = cities.set_index("city_id")
     frame.insert(1, "city", frame["city_id"].map(by_id["name"]))
     frame.insert(2, "in_4g_2024", frame["city_id"].map(by_id["in_4g_2024"]).astype(bool))
+    group = by_id["cluster"].astype(object).where(by_id["in_4g_2024"].astype(bool), "US comparison")
+    frame.insert(3, "group", frame["city_id"].map(group.fillna("not clustered")))
     return frame
 
 
@@ -114,6 +117,8 @@ def _number(x: float) -> str:
 def format_value(row: pd.Series) -> str:
     """A value with its qualifier and unit, as a reader expects it: '< 5 days', '20–40%'."""
     unit = _UNIT_TEXT.get(str(row["unit"]), f" {row['unit']}")
+    if row["qualifier"] != "range" and row["value"] == 1 and unit.endswith("days"):
+        unit = unit[:-1]
     if row["qualifier"] == "range":
         return f"{_number(row['value'])}–{_number(row['value_high'])}{unit}"
     return f"{_QUALIFIER_TEXT.get(str(row['qualifier']), '')}{_number(row['value'])}{unit}"
@@ -180,3 +185,43 @@ def source_table(sources: pd.DataFrame, indicators: pd.DataFrame, cities: pd.Dat
             "City attributes": frame["source_id"].map(attributes).fillna(0).astype(int),
         }
     ).reset_index(drop=True)
+
+
+KIND_ORDER = ["measured", "survey", "score", "target"]
+
+
+def indicator_label(indicator: str) -> str:
+    """A catalog name as words: 'satisfaction_score_0_100' -> 'satisfaction score (0–100)'.
+
+    >>> indicator_label("average_resolution_time_working_days")
+    'average resolution time (working days)'
+    """
+    import re
+
+    text = re.sub(r"_(\d+)_(\d+)$", r" (\1–\2)", indicator)
+    text = re.sub(r"_working_days$", " (working days)", text)
+    return text.replace("_", " ")
+
+
+def kind_counts(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Number of values by indicator family (rows) and kind (columns), with totals."""
+    table = pd.crosstab(indicators["family"], indicators["kind"], margins=True, margins_name="total")
+    table = table.reindex(index=[*FAMILY_ORDER, "total"], columns=[*KIND_ORDER, "total"], fill_value=0)
+    table.index.name = "Family"
+    return table.reset_index().rename(columns=str.capitalize)
+
+
+def outcome_display(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`outcome_table` as the book prints it: kind with its flag, source as a citation."""
+    flag = outcomes["flag"].fillna("").str.lower()
+    return pd.DataFrame(
+        {
+            "Id": outcomes["indicator_id"],
+            "City": outcomes["city"],
+            "Indicator": outcomes["indicator"].map(indicator_label),
+            "Kind": [k if not f else f"{k} ({f})" for k, f in zip(outcomes["kind"], flag)],
+            "Value": outcomes["value"],
+            "Period": outcomes["period"],
+            "Source": ["{cite:p}`" + s + "`" for s in outcomes["source_id"]],
+        }
+    )

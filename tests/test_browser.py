@@ -1,0 +1,157 @@
+"""The built HTML in a real browser: Debian's Chromium driven by Playwright.
+
+Pages are served from 127.0.0.1 by a real HTTP server. Every request is recorded;
+any request to another host is refused and fails the test.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from .book import chapter_docs
+
+pytestmark = pytest.mark.book
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(html_build):
+    handler = functools.partial(_QuietHandler, directory=str(html_build))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Visit:
+    """A page opened with every request and console message recorded."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.failed: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+
+    def _route(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def open(self, path: str):
+        self.page.goto(f"{self.base}/{path}", wait_until="networkidle")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+def pages(html_root: Path) -> list[str]:
+    return sorted(p.name for p in html_root.glob("*.html") if p.name not in ("genindex.html", "search.html"))
+
+
+def test_every_page_loads_clean_and_stays_local(browser, server, html_build):
+    names = pages(html_build)
+    assert {f"{d}.html" for d in chapter_docs()} <= set(names)
+    for name in names:
+        visit = Visit(browser, server)
+        try:
+            response = visit.open(name)
+            assert visit.page.title(), name
+            assert visit.console_errors == [], (name, visit.console_errors)
+            assert visit.page_errors == [], (name, visit.page_errors)
+            assert visit.outside == [], (name, visit.outside)
+            assert visit.failed == [], (name, visit.failed)
+            assert len(visit.requests) > 3  # the page, its CSS and scripts really were fetched here
+        finally:
+            visit.close()
+
+
+def test_figures_have_pixels_and_alt_text(browser, server):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open("02-evidence-base.html")
+        figure = page.locator("figure#fig-evidence-coverage img")
+        figure.scroll_into_view_if_needed()
+        size = figure.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+        assert size[0] and size[1] > 300 and size[2] > 200
+        assert len(figure.get_attribute("alt") or "") > 40
+        shot = figure.screenshot()
+        from io import BytesIO
+
+        from PIL import Image
+
+        image = Image.open(BytesIO(shot)).convert("RGB")
+        colours = image.getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 8, "the figure renders as a flat area"
+    finally:
+        visit.close()
+
+
+def test_a_cross_reference_lands_on_its_figure(browser, server):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open("02-evidence-base.html")
+        link = page.locator('a.reference.internal[href="#fig-evidence-coverage"]').first
+        link.click()
+        page.wait_for_function("location.hash === '#fig-evidence-coverage'")
+        target = page.locator("#fig-evidence-coverage")
+        box = target.bounding_box()
+        assert box is not None
+        viewport = page.viewport_size
+        assert 0 <= box["y"] < viewport["height"], "the figure is not scrolled into view"
+    finally:
+        visit.close()
+
+
+def test_a_cross_chapter_reference_lands_on_its_table(browser, server):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open("01-introduction.html")
+        page.locator('a.reference.internal[href="#tbl-cities-typologies"]').first.click()
+        page.wait_for_function("location.hash === '#tbl-cities-typologies'")
+        table = page.locator("#tbl-cities-typologies")
+        assert "Beijing" in table.inner_text()
+    finally:
+        visit.close()
