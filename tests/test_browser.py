@@ -87,6 +87,16 @@ class Visit:
         self.context.close()
 
 
+@pytest.fixture
+def visit(browser, server):
+    """A fresh browser context; after the test, it must have stayed clean and local."""
+    opened = Visit(browser, server)
+    yield opened
+    opened.close()
+    assert opened.outside == [], opened.outside
+    assert opened.console_errors == [] and opened.page_errors == [], (opened.console_errors, opened.page_errors)
+
+
 def pages(html_root: Path) -> list[str]:
     return sorted(p.name for p in html_root.glob("*.html") if p.name not in ("genindex.html", "search.html"))
 
@@ -97,7 +107,7 @@ def test_every_page_loads_clean_and_stays_local(browser, server, html_build):
     for name in names:
         visit = Visit(browser, server)
         try:
-            response = visit.open(name)
+            visit.open(name)
             assert visit.page.title(), name
             assert visit.console_errors == [], (name, visit.console_errors)
             assert visit.page_errors == [], (name, visit.page_errors)
@@ -108,50 +118,33 @@ def test_every_page_loads_clean_and_stays_local(browser, server, html_build):
             visit.close()
 
 
-def test_figures_have_pixels_and_alt_text(browser, server):
-    visit = Visit(browser, server)
-    try:
-        page = visit.open("02-evidence-base.html")
-        figure = page.locator("figure#fig-evidence-coverage img")
-        figure.scroll_into_view_if_needed()
-        size = figure.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
-        assert size[0] and size[1] > 300 and size[2] > 200
-        assert len(figure.get_attribute("alt") or "") > 40
-        shot = figure.screenshot()
-        from io import BytesIO
+def test_figures_have_pixels_and_alt_text(visit):
+    from io import BytesIO
 
-        from PIL import Image
+    from PIL import Image
 
-        image = Image.open(BytesIO(shot)).convert("RGB")
-        colours = image.getcolors(maxcolors=1 << 16)
-        assert colours is None or len(colours) > 8, "the figure renders as a flat area"
-    finally:
-        visit.close()
+    page = visit.open("02-evidence-base.html")
+    figure = page.locator("figure#fig-evidence-coverage img")
+    figure.scroll_into_view_if_needed()
+    size = figure.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+    assert size[0] and size[1] > 300 and size[2] > 200
+    assert len(figure.get_attribute("alt") or "") > 40
+    image = Image.open(BytesIO(figure.screenshot())).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 8, "the figure renders as a flat area"
 
 
-def test_a_cross_reference_lands_on_its_figure(browser, server):
-    visit = Visit(browser, server)
-    try:
-        page = visit.open("02-evidence-base.html")
-        link = page.locator('a.reference.internal[href="#fig-evidence-coverage"]').first
-        link.click()
-        page.wait_for_function("location.hash === '#fig-evidence-coverage'")
-        target = page.locator("#fig-evidence-coverage")
-        box = target.bounding_box()
-        assert box is not None
-        viewport = page.viewport_size
-        assert 0 <= box["y"] < viewport["height"], "the figure is not scrolled into view"
-    finally:
-        visit.close()
+def test_a_cross_reference_lands_on_its_figure(visit):
+    page = visit.open("02-evidence-base.html")
+    page.locator('a.reference.internal[href="#fig-evidence-coverage"]').first.click()
+    page.wait_for_function("location.hash === '#fig-evidence-coverage'")
+    box = page.locator("#fig-evidence-coverage").bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] < page.viewport_size["height"], "the figure is not scrolled into view"
 
 
-def test_a_cross_chapter_reference_lands_on_its_table(browser, server):
-    visit = Visit(browser, server)
-    try:
-        page = visit.open("01-introduction.html")
-        page.locator('a.reference.internal[href="#tbl-cities-typologies"]').first.click()
-        page.wait_for_function("location.hash === '#tbl-cities-typologies'")
-        table = page.locator("#tbl-cities-typologies")
-        assert "Beijing" in table.inner_text()
-    finally:
-        visit.close()
+def test_a_cross_chapter_reference_lands_on_its_table(visit):
+    page = visit.open("01-introduction.html")
+    page.locator('a.reference.internal[href="#tbl-cities-typologies"]').first.click()
+    page.wait_for_function("location.hash === '#tbl-cities-typologies'")
+    assert "Beijing" in page.locator("#tbl-cities-typologies").inner_text()

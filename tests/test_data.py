@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hotlines import data
@@ -300,3 +302,31 @@ def test_indicator_labels_keep_their_meaning():
     assert indicator_label("satisfaction_score_0_100") == "satisfaction score (0–100)"
     assert indicator_label("average_resolution_time_working_days") == "average resolution time (working days)"
     assert indicator_label("resolution_rate") == "resolution rate"
+
+
+N_INDICATOR_ROWS = len(pd.read_csv(DATA / "indicators.csv"))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    row=st.integers(min_value=1, max_value=N_INDICATOR_ROWS),
+    junk=st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=8).filter(
+        lambda text: text.lower() not in {"nan", "inf", "infinity"}  # numbers to a float parser
+    ),
+)
+def test_any_non_numeric_value_is_reported_at_its_row(tmp_path_factory, row, junk):
+    folder = tmp_path_factory.mktemp("data")
+    for file in DATA.iterdir():
+        if file.is_file():
+            (folder / file.name).write_bytes(file.read_bytes())
+
+    def edit(rows):
+        rows[row][_column(rows, "value")] = junk
+
+    _edit_csv(folder / "indicators.csv", edit)
+    _rehash_only(folder, "indicators.csv")
+    before = snapshot(folder)
+    report = data.validate(folder, check_seeds=False)
+    assert snapshot(folder) == before
+    located = {(p.file, p.row, p.field) for p in report.problems if p.rule == "type-error"}
+    assert located == {("indicators.csv", row, "value")}
