@@ -124,3 +124,17 @@ def test_a_clean_scratch_book_builds(tmp_path):
     src = _scratch_book(tmp_path, "```{code-cell} ipython3\n1 + 1\n```\n\nAs shown by {cite:p}`yan2025vertical`.\n")
     result = sphinx("-W", "--keep-going", "-b", "html", str(src), str(tmp_path / "out"))
     assert result.returncode == 0, result.output[-3000:]
+
+
+def test_every_chapter_opens_as_a_valid_notebook(tmp_path):
+    """What JupyterLab does through jupytext: each MyST chapter becomes a valid nbformat notebook."""
+    import jupytext
+    import nbformat
+
+    for doc in chapter_docs():
+        notebook = jupytext.read(CHAPTERS / f"{doc}.md")
+        nbformat.validate(notebook)
+        assert notebook.metadata["kernelspec"]["name"] == "python3"
+        assert notebook.cells[0].cell_type == "markdown"
+    evidence = jupytext.read(CHAPTERS / "02-evidence-base.md")
+    assert sum(c.cell_type == "code" for c in evidence.cells) >= 4
