@@ -11,6 +11,7 @@ packages=(
   latexmk xindy
   poppler-utils
   chromium
+  openjdk-17-jre-headless
 )
 
 missing=()
