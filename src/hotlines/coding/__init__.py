@@ -1,0 +1,1 @@
+"""Coding interview and document evidence with the leadership–institution–mechanism codebook."""

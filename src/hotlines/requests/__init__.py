@@ -1,0 +1,1 @@
+"""Request records: the canonical schema, loaders, validation with quarantine, survival analysis."""
