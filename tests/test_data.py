@@ -58,7 +58,9 @@ def test_the_twenty_cities_and_their_clusters_match_the_report():
     cities = data.cities()
     evaluated = cities[cities["in_4g_2024"]]
     assert len(evaluated) == 20
-    assert set(cities.loc[~cities["in_4g_2024"], "city_id"]) == {"philadelphia", "boston", "chicago"}
+    assert set(cities.loc[cities["role"] == "us_comparison", "city_id"]) == {"philadelphia", "boston", "chicago"}
+    assert set(cities.loc[cities["role"] == "coding_case", "city_id"]) == {"xintai"}
+    assert (cities["in_4g_2024"] == (cities["role"] == "evaluated")).all()
     # Seed 001, lines 337-373: integrative 5, distinctive 6, innovative 6, inclusive 3.
     assert evaluated["cluster"].value_counts().to_dict() == {
         "distinctive": 6, "innovative": 6, "integrative": 5, "inclusive": 3

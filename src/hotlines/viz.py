@@ -100,7 +100,7 @@ def coverage_figure(cov: pd.DataFrame, title: str = "What the evidence base hold
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from .data.evidence import COVERAGE_ORDER, FAMILY_ORDER
+    from .data.evidence import CLUSTER_ORDER, COVERAGE_ORDER, FAMILY_ORDER
 
     cities = list(dict.fromkeys(cov["city"]))
     codes = {status: i for i, status in enumerate(COVERAGE_ORDER)}
@@ -139,8 +139,9 @@ def coverage_figure(cov: pd.DataFrame, title: str = "What the evidence base hold
     for k, first in enumerate(starts):
         last = (starts[k + 1] if k + 1 < len(starts) else len(groups)) - 1
         if first:
-            ax.axhline(first - 0.5, color="black", linewidth=1.2 if groups[first] != "US comparison" else 2.2)
-        label = groups[first] if groups[first] == "US comparison" else f"{groups[first]} cluster"
+            clustered = groups[first] in CLUSTER_ORDER
+            ax.axhline(first - 0.5, color="black", linewidth=1.2 if clustered else 2.2)
+        label = f"{groups[first]} cluster" if groups[first] in CLUSTER_ORDER else groups[first]
         ax.text(len(FAMILY_ORDER) - 0.35, (first + last) / 2, label, rotation=-90, ha="left", va="center",
                 fontsize=9, style="italic", clip_on=False)
     ax.set_title(title, pad=12)

@@ -19,7 +19,7 @@ CLUSTER_ORDER = ["integrative", "distinctive", "innovative", "inclusive"]
 def city_order(cities: pd.DataFrame) -> list[str]:
     """City ids: the 20 evaluated cities by the report's cluster, then the comparison cities."""
     frame = cities.assign(
-        _group=(~cities["in_4g_2024"].astype(bool)).astype(int),
+        _group=cities["role"].map({"evaluated": 0, "us_comparison": 1, "coding_case": 2}),
         _cluster=cities["cluster"].map({c: i for i, c in enumerate(CLUSTER_ORDER)}).fillna(len(CLUSTER_ORDER)),
     )
     return frame.sort_values(["_group", "_cluster", "name"])["city_id"].tolist()
@@ -29,13 +29,15 @@ def typology_table(cities: pd.DataFrame) -> pd.DataFrame:
     """One row per city: hotline, region and the report's four typologies (empty where not stated).
 
     The 20 evaluated cities come first, by cluster; the US comparison cities last.
+    Coding cases without a hotline (Xintai) are left out.
 
     >>> from hotlines import data
     >>> t = data.typology_table(data.cities())
     >>> t.loc[t.City == "Beijing", "Cluster"].item()
     'integrative'
     """
-    ordered = cities.set_index("city_id").loc[city_order(cities)].reset_index()
+    hotline_cities = cities[cities["role"].isin(["evaluated", "us_comparison"])]
+    ordered = hotline_cities.set_index("city_id").loc[city_order(hotline_cities)].reset_index()
     hotline = ordered["hotline_name"].fillna("")
     number = ordered["hotline_number"].fillna("")
     label = [
@@ -86,7 +88,8 @@ def coverage(indicators: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     by_id = cities.set_index("city_id")
     frame.insert(1, "city", frame["city_id"].map(by_id["name"]))
     frame.insert(2, "in_4g_2024", frame["city_id"].map(by_id["in_4g_2024"]).astype(bool))
-    group = by_id["cluster"].astype(object).where(by_id["in_4g_2024"].astype(bool), "US comparison")
+    other = by_id["role"].map({"us_comparison": "US comparison", "coding_case": "coding case"})
+    group = by_id["cluster"].astype(object).where(by_id["role"] == "evaluated", other)
     frame.insert(3, "group", frame["city_id"].map(group.fillna("not clustered")))
     return frame
 
