@@ -13,6 +13,12 @@ app = typer.Typer(help="hotlines: a research toolkit for city citizen-service ho
 data_app = typer.Typer(help="The evidence base in data/: validate it, record its hashes.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
+from .coding.cli import app as code_app  # noqa: E402
+from .requests.cli import app as requests_app  # noqa: E402
+
+app.add_typer(code_app, name="code")
+app.add_typer(requests_app, name="requests")
+
 console = Console()
 errors = Console(stderr=True)
 

@@ -150,6 +150,16 @@ def interviews(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     return _load("interviews", data_dir)
 
 
+def codings(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Every code applied to a segment by every coder, in long form: segment_id, coder, code, memo."""
+    return _load("codings", data_dir)
+
+
+def coders(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Who or what coded, and how: coder, kind, description, procedure, date."""
+    return _load("coders", data_dir)
+
+
 def segment_cities(segments: pd.DataFrame) -> pd.DataFrame:
     """Long form of ``segments.cities``: one row per (segment_id, city_id), with ``n_cities``.
 
