@@ -521,3 +521,24 @@ def test_disagreement_table(codings, codebook):
 def test_docstring_examples_run():
     result = doctest.testmod(rel, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 15 and result.failed == 0
+
+
+def test_memo_similarity_ignores_shared_quotations_but_sees_copied_reasoning():
+    from hotlines.coding.reliability import memo_similarity
+
+    codings = pd.DataFrame({
+        "segment_id": ["S1", "S1", "S2", "S2"],
+        "coder": ["a", "b", "a", "b"],
+        "code": ["x.y", "x.y", "x.z", "x.z"],
+        "memo": [
+            "'the municipal government sends the demands of the public directly down': dispatch by authority",
+            "'the municipal government sends the demands of the public directly down': a hierarchy at work",
+            "'agencies sign agreements': contract between peers (dispatch rule)",
+            "'agencies sign agreements': contract between peers (dispatch rule)",
+        ],
+    })
+    table = memo_similarity(codings, "a", "b").set_index("segment_id")
+    # Same quotation, different reasoning: alike with the quote, much less alike without it.
+    assert table.loc["S1", "similarity"] > 0.7 > table.loc["S1", "similarity_without_quotes"]
+    # Copied reasoning stays identical once the quote is removed.
+    assert table.loc["S2", "similarity_without_quotes"] == 1.0

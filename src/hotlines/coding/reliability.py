@@ -59,6 +59,7 @@ out of its interval and counted (``n_boot_valid``).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -812,3 +813,43 @@ def disagreements(
     if len(out):
         out = out.assign(_order=out["code"].map(lambda c: order.get(c, len(order)))).sort_values(["_order", "code", "segment_id"], kind="stable").drop(columns="_order")
     return out.reset_index(drop=True)
+
+
+_QUOTED = re.compile(r"[\"'“”‘’].*?[\"'“”‘’]")
+
+
+def memo_similarity(codings: pd.DataFrame, coder_a: str, coder_b: str) -> pd.DataFrame:
+    """How alike two coders' memos are on the codes both applied: a check of independence.
+
+    Two independent passes quote the same passage words, so the quoted words are
+    removed first; what remains is each coder's own reasoning. Near-identical
+    reasoning on many codes would suggest that one pass saw the other. Returns one
+    row per shared (segment_id, code) with ``similarity`` (difflib ratio, 0–1) of the
+    memos with and without their quotations.
+
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"segment_id": ["S1", "S1"], "coder": ["a", "b"], "code": ["x.y", "x.y"],
+    ...                   "memo": ["'the mayor decides': leader acts", "'the mayor decides': top leader"]})
+    >>> float(round(memo_similarity(c, "a", "b").loc[0, "similarity_without_quotes"], 2))
+    0.64
+    """
+    import difflib
+
+    def memos(coder):
+        rows = codings[codings["coder"] == coder]
+        return rows.set_index(["segment_id", "code"])["memo"].fillna("").astype(str)
+
+    a, b = memos(coder_a), memos(coder_b)
+    shared = a.index.intersection(b.index)
+    rows = []
+    for key in shared:
+        bare_a, bare_b = _QUOTED.sub("", a[key]).strip(), _QUOTED.sub("", b[key]).strip()
+        rows.append(
+            {
+                "segment_id": key[0],
+                "code": key[1],
+                "similarity": difflib.SequenceMatcher(None, a[key], b[key]).ratio(),
+                "similarity_without_quotes": difflib.SequenceMatcher(None, bare_a, bare_b).ratio(),
+            }
+        )
+    return pd.DataFrame(rows, columns=["segment_id", "code", "similarity", "similarity_without_quotes"])
