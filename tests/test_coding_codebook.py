@@ -44,7 +44,7 @@ def _code(body: dict, code_id: str) -> dict:
 def test_shipped_codebook_validates_and_has_the_curated_shape(book):
     report = book.validate(check_seeds=False)
     assert report.ok, str(report)
-    assert book.version == "2.0"
+    assert book.version == "2.1"
     frame = book.to_frame()
     assert len(frame) == 52
     assert frame["pole"].value_counts().to_dict() == {"neutral": 29, "vertical": 12, "horizontal": 11}
@@ -55,8 +55,9 @@ def test_shipped_codebook_validates_and_has_the_curated_shape(book):
                       "technology": "#56B4E9", "outcome": "#CC79A7", "start": "#D55E00"}
     # the draft's rules are kept, the changelog records the changes from draft 1.0
     assert len(book.meta["coding_rules"]) == 13 and "city_scoring_rules" in book.meta
-    changed = {entry["what"] for entry in book.meta["changelog"][0]["changes"]}
-    assert {"institution.external_oversight", "institution.strategic_planning"} <= changed
+    log = {entry["version"]: {change["what"] for change in entry["changes"]} for entry in book.meta["changelog"]}
+    assert {"institution.external_oversight", "institution.strategic_planning"} <= log["2.0"]
+    assert "clarifications C1-C15" in log["2.1"]
     assert book.codes["institution.strategic_planning"].pole == "neutral"
 
 
@@ -155,8 +156,9 @@ def test_each_rule_fires_on_a_broken_copy_and_names_code_and_rule(book, edit, ru
     assert hits, f"expected ({rule}, {field}) in {_rules(report)}"
     assert named in hits[0].message and hits[0].file == "codebook.yaml" and hits[0].row is None
     assert f"[{rule}]" in str(hits[0])
-    # one break, one kind of problem: the rest of the codebook is still clean
-    assert {p.rule for p in report} <= {rule, "code-count", "related-code-exists"}
+    # one break, one kind of problem: the rest of the codebook is still clean (a renamed or removed code
+    # also breaks the related-code lists and clarifications that name it)
+    assert {p.rule for p in report} <= {rule, "code-count", "related-code-exists", "clarification-code"}
 
 
 def test_a_wrong_prefix_is_also_a_wrong_dimension_when_the_code_says_so(book):
@@ -270,3 +272,21 @@ def test_codebook_table_reads_well_in_the_book(book):
     assert row["Example"] == "“the appointment of agency liaisons” (000 L202)"
     multi_line = table.set_index("Code").loc["mechanism.relational_informal_coordination", "Example"]
     assert re.search(r"\((000|001|002|003|004) L\d+(-\d+)?\)$", multi_line)
+
+
+def test_clarifications_name_real_codes_and_state_a_rule(tmp_path):
+    import yaml
+
+    from hotlines.coding.codebook import Codebook
+
+    book = Codebook.load()
+    rules = book.meta["clarifications"]["rules"]
+    assert [r["id"] for r in rules] == [f"C{i}" for i in range(1, 16)]
+    assert not [p for p in book.validate(check_seeds=False) if p.rule.startswith("clarification")]
+    document = book.to_dict()
+    document["codebook"]["clarifications"]["rules"][0]["codes"].append("mechanism.no_such_code")
+    document["codebook"]["clarifications"]["rules"][1]["rule"] = ""
+    broken = Codebook.from_dict(yaml.safe_load(yaml.safe_dump(document)))
+    found = {(p.rule, p.field) for p in broken.validate(check_seeds=False)}
+    assert ("clarification-code", "clarifications.C1.codes") in found
+    assert ("clarification-rule", "clarifications.C2.rule") in found

@@ -155,3 +155,63 @@ def test_consensus_of_two_coders_keeps_only_shared_codes(codebook):
     union = segment_evidence(codebook, segments, codings, rule="union")
     consensus = segment_evidence(codebook, segments, codings, rule="consensus")
     assert union.loc[0, "horizontal"] and not consensus.loc[0, "horizontal"]
+
+
+# ---------------------------------------------------------------- the shipped corpus
+
+SEED_000 = "000_8b5fa105864a0e27.txt"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from hotlines import data
+    from hotlines.coding import corpus
+
+    return corpus.segments(), corpus.codings(), data.cities()
+
+
+def test_shipped_city_modes_are_what_the_rule_computes(codebook, shipped):
+    from hotlines import data
+
+    segments, codings, cities = shipped
+    computed = city_modes(codebook, segments, codings, cities["city_id"], coders="reconciled")
+    stored = data.load("city_modes")
+    columns = ["city_id", "dimension", "mode", "evidence_grade", "confidence", "justifying_segments", "contrary_segments"]
+    left = computed[columns].fillna("").astype(str).reset_index(drop=True)
+    right = stored[columns].fillna("").astype(str).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
+
+
+def test_table_1_of_seed_000_comes_out_of_its_own_evidence(codebook, shipped):
+    from hotlines.coding.modes import TABLE_1
+
+    segments, codings, _ = shipped
+    own = city_modes(codebook, segments, codings, ["beijing", "new_york"], coders="reconciled",
+                     mode_rule=ModeRule(sources=(SEED_000,)))
+    got = {(r.city_id, r.dimension): r.mode for r in own.itertuples() if r.dimension != "overall"}
+    assert got == TABLE_1
+
+
+def test_all_sources_keep_beijing_vertical_and_new_york_horizontal_overall(codebook, shipped):
+    segments, codings, _ = shipped
+    table = city_modes(codebook, segments, codings, ["beijing", "new_york"], coders="reconciled")
+    assert mode(table, "beijing", "overall")["mode"] == "vertical"
+    assert mode(table, "new_york", "overall")["mode"] == "horizontal"
+    assert {mode(table, "beijing", d)["confidence"] for d in ("leadership", "institution", "mechanism")} == {"high"}
+
+
+def test_the_reconciled_coding_is_the_agreement_plus_logged_decisions(shipped):
+    from hotlines import data
+
+    _, codings, _ = shipped
+    decisions = data.load("reconciliation_decisions")
+    sets = {c: set(zip(g.segment_id, g.code)) for c, g in codings[codings.code != "none"].groupby("coder")}
+    agreed = sets["coder_a"] & sets["coder_b"]
+    applied = set(zip(*decisions.loc[decisions.decision == "apply", ["segment_id", "code"]].T.values))
+    refused = set(zip(*decisions.loc[decisions.decision == "do not apply", ["segment_id", "code"]].T.values))
+    # every reconciled code was agreed or explicitly applied; every agreed code kept unless explicitly refused
+    assert sets["reconciled"] <= agreed | applied
+    assert agreed - refused <= sets["reconciled"]
+    # every disagreement between the passes has exactly one decision
+    disagreed = sets["coder_a"] ^ sets["coder_b"]
+    assert disagreed <= applied | refused

@@ -283,7 +283,8 @@ class Codebook:
         Rules: ``unique-dimension-id``, ``unique-code-id``, ``code-id-form`` (``<dimension>.<name>``),
         ``dimension-matches-parent``, ``reserved-id``, ``pole-value``, ``pole-in-dimension``
         (a dimension without poles holds only neutral codes), ``required-field``,
-        ``related-code-exists``, ``dimension-color``, ``anchor-locator``, ``anchor-in-seed``
+        ``related-code-exists``, ``dimension-color``, ``anchor-locator``, ``anchor-in-seed``,
+        ``clarification-code``, ``clarification-rule``
         and ``code-count`` (the counts in the file's metadata, where given).
 
         The anchors are checked against the seed documents found by
@@ -352,9 +353,22 @@ class Codebook:
                                 f"(got source {anchor.source!r}, line {anchor.line!r}, line_end {anchor.line_end!r})", cid)
 
         self._check_counts(problem, all_ids)
+        self._check_clarifications(problem, set(all_ids))
         if check_seeds:
             self._check_anchors(report, problem, seeds)
         return report
+
+    def _check_clarifications(self, problem, known: set[str]) -> None:
+        """Every clarification of a decision rule names codes of this codebook and states its rule."""
+        section = self.meta.get("clarifications") or {}
+        for number, rule in enumerate(section.get("rules", []) if isinstance(section, dict) else [], start=1):
+            rid = rule.get("id", f"#{number}")
+            if not str(rule.get("rule", "")).strip():
+                problem(f"clarifications.{rid}.rule", "clarification-rule", f"clarification {rid} states no rule")
+            for code in rule.get("codes", []):
+                if code not in known:
+                    problem(f"clarifications.{rid}.codes", "clarification-code",
+                            f"clarification {rid} names {code!r}, which is not a code of this codebook")
 
     def _check_counts(self, problem, all_ids: list[str]) -> None:
         stated = self.meta.get("code_count")
