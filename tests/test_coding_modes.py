@@ -215,3 +215,26 @@ def test_the_reconciled_coding_is_the_agreement_plus_logged_decisions(shipped):
     # every disagreement between the passes has exactly one decision
     disagreed = sets["coder_a"] ^ sets["coder_b"]
     assert disagreed <= applied | refused
+
+
+def test_a_code_attributed_to_one_city_of_a_contrast_counts_for_that_city_only(codebook):
+    segments, codings = corpus([("S1", "beijing;new_york", "000.txt", "", [V_MECH, H_MECH], "")])
+    codings["city_id"] = codings["code"].map({V_MECH: "beijing", H_MECH: "new_york"})
+    evidence = segment_evidence(codebook, segments, codings)
+    by_city = evidence.set_index("city_id")
+    assert bool(by_city.loc["beijing", "vertical"]) and not bool(by_city.loc["beijing", "horizontal"])
+    assert bool(by_city.loc["new_york", "horizontal"]) and not bool(by_city.loc["new_york", "vertical"])
+    # without the attribution the same segment is two-sided evidence for both cities
+    both = segment_evidence(codebook, segments, codings.drop(columns="city_id")).set_index("city_id")
+    assert bool(both.loc["new_york", "vertical"]) and bool(both.loc["new_york", "horizontal"])
+
+
+def test_city_counts_respect_the_attribution():
+    from hotlines.coding.queries import code_by_city
+
+    segments = pd.DataFrame({"segment_id": ["S1"], "cities": ["beijing;new_york"], "source": ["000.txt"]})
+    codings = pd.DataFrame({"segment_id": ["S1", "S1"], "coder": ["a", "a"], "code": [V_MECH, H_MECH],
+                            "city_id": ["beijing", "new_york"]})
+    counts = code_by_city(segments, codings).set_index(["code", "city_id"])["n_segments"]
+    assert counts[(V_MECH, "beijing")] == 1 and counts[(V_MECH, "new_york")] == 0
+    assert counts[(H_MECH, "new_york")] == 1 and counts[(H_MECH, "beijing")] == 0

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .codebook import Codebook
-from .queries import applied_codes
+from .queries import applied_codes, code_city_attribution
 
 DIMENSIONS = ("leadership", "institution", "mechanism")
 
@@ -95,6 +95,7 @@ def segment_evidence(
             memos.loc[memos["memo"].fillna("").str.contains("inferential", case=False), "code"],
         )
     )
+    attribution = code_city_attribution(memos)
     seg = segments.set_index("segment_id")
     rows = []
     for (segment_id, dimension), group in applied.assign(
@@ -108,14 +109,16 @@ def segment_evidence(
         cities = _split(record["cities"])
         if not cities or (len(cities) > 1 and not mode_rule.include_multi_city):
             continue
-        poles = {codes[c].pole for c in group["code"]}
-        vertical, horizontal = "vertical" in poles, "horizontal" in poles
-        mixed_only = not (vertical or horizontal) and bool(set(group["code"]) & MIXED_CODES)
-        if not (vertical or horizontal or mixed_only):
-            continue
-        bearing = [c for c in group["code"] if codes[c].pole in ("vertical", "horizontal") or c in MIXED_CODES]
-        is_inferential = all((segment_id, c) in inferential for c in bearing)
         for city in cities:
+            # a code attributed to another city of a contrast statement is not this city's evidence
+            city_codes = [c for c in group["code"] if city in attribution.get((segment_id, c), {city})]
+            poles = {codes[c].pole for c in city_codes}
+            vertical, horizontal = "vertical" in poles, "horizontal" in poles
+            mixed_only = not (vertical or horizontal) and bool(set(city_codes) & MIXED_CODES)
+            if not (vertical or horizontal or mixed_only):
+                continue
+            bearing = [c for c in city_codes if codes[c].pole in ("vertical", "horizontal") or c in MIXED_CODES]
+            is_inferential = all((segment_id, c) in inferential for c in bearing)
             grade = "C" if is_inferential else ("A" if len(cities) == 1 else "B")
             rows.append(
                 {

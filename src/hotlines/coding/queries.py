@@ -283,6 +283,7 @@ def _count_by_group(
     group_columns: list[str],
     codebook: Codebook | None,
     extra_flag: str | None = None,
+    attribution: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Tidy code x group counts with zeros, ``n_group_segments`` denominators and shares.
 
@@ -291,6 +292,8 @@ def _count_by_group(
     codes = _code_order(applied["code"], codebook) if codebook is None else list(codebook.codes)
     denominators = membership.groupby(group_columns, dropna=False)["segment_id"].nunique().rename("n_group_segments")
     joined = applied[["segment_id", "code"]].merge(membership, on="segment_id", how="inner")
+    if "city_id" in group_columns and attribution is not None:
+        joined = keep_attributed(joined, attribution)
     aggregations = {"n_segments": ("segment_id", "nunique")}
     if extra_flag:
         aggregations[f"n_{extra_flag}"] = (extra_flag, "sum")
@@ -316,6 +319,41 @@ def _segment_table(segments: pd.DataFrame, coded: pd.DataFrame, columns: Sequenc
             [{"table": "codings.csv", "row": None, "key": s, "field": "segment_id", "rule": "foreign-key", "message": f"'{s}' is coded but is not a segment of segments.csv"} for s in missing]
         )
     return frame[frame["segment_id"].isin(set(coded["segment_id"]))]
+
+
+def code_city_attribution(codings: pd.DataFrame) -> dict[tuple[str, str], set[str]]:
+    """(segment_id, code) -> the cities a code is attributed to within a multi-city segment.
+
+    ``codings.city_id`` is optional: empty means the code applies to every city the
+    segment names; a city id means the passage attributes the code to that city only
+    (a contrast such as "Unlike Beijing, which ..., NYC ..."). Pairs without any
+    attribution are absent from the result.
+
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"segment_id": ["S1", "S1"], "coder": ["a", "a"], "code": ["x.p", "x.q"],
+    ...                   "city_id": ["beijing", None]})
+    >>> code_city_attribution(c)
+    {('S1', 'x.p'): {'beijing'}}
+    """
+    if "city_id" not in codings.columns:
+        return {}
+    rows = codings[codings["city_id"].notna() & (codings["city_id"].astype(str) != "")]
+    out: dict[tuple[str, str], set[str]] = {}
+    for segment_id, code, city in zip(rows["segment_id"].astype(str), rows["code"].astype(str), rows["city_id"].astype(str)):
+        out.setdefault((segment_id, code), set()).add(city)
+    return out
+
+
+def keep_attributed(rows: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
+    """Drop (segment, code, city) rows where the code is attributed to other cities of the segment."""
+    attribution = code_city_attribution(codings)
+    if not attribution or rows.empty:
+        return rows
+    keep = [
+        (str(s), str(c)) not in attribution or city in attribution[(str(s), str(c))]
+        for s, c, city in zip(rows["segment_id"], rows["code"], rows["city_id"])
+    ]
+    return rows[keep]
 
 
 def _city_membership(segments: pd.DataFrame, include_multi_city: bool) -> pd.DataFrame:
@@ -347,7 +385,8 @@ def code_by_city(
     ``city_id``, ``n_segments`` (segments naming the city that carry the code),
     ``n_multi_city`` (how many of those are multi-city statements),
     ``n_group_segments`` (coded segments naming the city: the denominator) and
-    ``share``. Codes are every code of ``codebook`` in codebook order (without a
+    ``share``. A code attributed to one city of a multi-city segment
+    (``codings.city_id``) counts for that city only. Codes are every code of ``codebook`` in codebook order (without a
     codebook: the codes applied). A segment naming no city appears under a missing
     ``city_id``.
 
@@ -365,7 +404,8 @@ def code_by_city(
     coded = coded_segments(codings, coders, min_coders)
     frame = _segment_table(segments, coded, SEGMENT_COLUMNS)
     membership = _city_membership(frame, include_multi_city)
-    out = _count_by_group(applied, membership, ["city_id"], codebook, extra_flag="multi_city")
+    out = _count_by_group(applied, membership, ["city_id"], codebook, extra_flag="multi_city",
+                          attribution=_select_coders(codings, coders))
     out = out.rename(columns={"n_group_segments": "n_city_segments"})
     return out[["code", "dimension", "pole", "city_id", "n_segments", "n_multi_city", "n_city_segments", "share"]]
 
