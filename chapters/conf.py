@@ -64,7 +64,8 @@ def _inputs_digest() -> str:
 
 
 hotlines_inputs_digest = _inputs_digest()
-_cache_root = HERE.parent / "_build" / ".jupyter_cache"
+# HOTLINES_NB_CACHE lets concurrent builds (previews, benchmarks) keep private caches.
+_cache_root = Path(os.environ.get("HOTLINES_NB_CACHE") or HERE.parent / "_build" / ".jupyter_cache")
 nb_execution_cache_path = str(_cache_root / hotlines_inputs_digest)
 if _cache_root.is_dir():  # caches of earlier package or data versions
     for old in _cache_root.iterdir():
