@@ -14,10 +14,16 @@ data_app = typer.Typer(help="The evidence base in data/: validate it, record its
 app.add_typer(data_app, name="data")
 
 from .coding.cli import app as code_app  # noqa: E402
+from .index.cli import app as index_app  # noqa: E402
+from .networks.cli import app as networks_app  # noqa: E402
 from .requests.cli import app as requests_app  # noqa: E402
+from .requests.survival_cli import survival as survival_command  # noqa: E402
 
 app.add_typer(code_app, name="code")
+app.add_typer(networks_app, name="networks")
+requests_app.command("survival")(survival_command)
 app.add_typer(requests_app, name="requests")
+app.add_typer(index_app, name="index")
 
 console = Console()
 errors = Console(stderr=True)

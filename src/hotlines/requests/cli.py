@@ -140,7 +140,8 @@ def validate_command(
     if existing and not force:
         _fail(f"{', '.join(existing)} already exist in {folder}; nothing was overwritten: pass --force to replace them, or --out elsewhere")
     summary = result.summary()
-    _write_atomic(targets["kept.parquet"], lambda p: result.records.to_parquet(p, index=False))
+    # microsecond timestamps: Spark cannot read the nanosecond ones pandas writes by default
+    _write_atomic(targets["kept.parquet"], lambda p: result.records.to_parquet(p, index=False, coerce_timestamps="us"))
     _write_atomic(targets["quarantine.csv"], lambda p: result.quarantine.to_csv(p, index=False))
     _write_atomic(targets["problems.csv"], lambda p: result.problems.to_csv(p, index=False))
     _write_atomic(targets["summary.csv"], lambda p: summary.to_csv(p, index=False))
