@@ -39,6 +39,10 @@ def main() -> None:
 
     index = (src / "index.md").read_text(encoding="utf-8")
     listed = re.findall(r"^(\d\d-[\w-]+)$", index, flags=re.MULTILINE)
+    # other chapters still being written are not in the index: leave them out of the copy
+    for other in src.glob("[0-9][0-9]-*.md"):
+        if other.stem not in listed and other.stem != chapter.stem:
+            other.unlink()
     if chapter.stem not in listed:
         numbered = [d for d in listed if d < "90"] + [chapter.stem]
         block = re.search(r"```\{toctree\}\n:caption: Chapters\n(?::[^\n]*\n)*\n((?:\d\d-[\w-]+\n)+)```", index)

@@ -270,12 +270,10 @@ def test_hash_command_records_a_deliberate_edit(data_copy):
 
 
 def test_absent_seeds_are_said_plainly(tmp_path):
+    # a folder given explicitly is used alone: a wrong path is reported, never replaced by ../shared/seeds
     report = data.validate(seeds=tmp_path / "no-such-folder")
     notes = " ".join(report.notes)
-    if SEEDS is None:
-        assert "NOT run" in notes and "no-such-folder" in notes
-    else:  # the default location is found after the given one
-        assert "Seed quotes:" in notes
+    assert "NOT run" in notes and "no-such-folder" in notes
 
 
 def test_quote_check_finds_a_moved_or_changed_quote(tmp_path):
@@ -332,3 +330,36 @@ def test_any_non_numeric_value_is_reported_at_its_row(tmp_path_factory, row, jun
     assert snapshot(folder) == before
     located = {(p.file, p.row, p.field) for p in report.problems if p.rule == "type-error"}
     assert located == {("indicators.csv", row, "value")}
+
+
+# ---------------------------------------------------------------- the whole data folder in one check
+
+
+def test_validate_all_covers_codebook_corpus_and_index_inputs(data_copy):
+    assert data.validate_all(data_copy, check_seeds=False).ok
+    text = (data_copy / "codebook.yaml").read_text(encoding="utf-8")
+    (data_copy / "codebook.yaml").write_text(text.replace("pole: vertical", "pole: upward", 1), encoding="utf-8")
+    _rehash_only(data_copy, "codebook.yaml")
+    report = data.validate_all(data_copy, check_seeds=False)
+    # the broken pole, and the pole counts it no longer matches; nothing else
+    assert {p.rule for p in report.problems} == {"pole-value", "code-count"}, str(report)
+    assert any(p.field == "leadership.centralized_party_leadership.pole" for p in report.problems)
+    result = runner.invoke(app, ["data", "validate", "--data", str(data_copy), "--no-seeds"], terminal_width=400)
+    assert result.exit_code == 1 and "upward" in result.output
+
+
+def test_validate_all_says_plainly_when_the_seeds_are_absent(tmp_path):
+    report = data.validate_all(DATA, seeds=tmp_path / "nowhere")
+    notes = " ".join(report.notes)
+    assert report.ok
+    for part in ("quote check", "anchor", "Passages", "Index inputs"):
+        assert part.lower() in notes.lower(), part
+    assert "not run" in notes.lower() or "NOT run" in notes
+
+
+@pytest.mark.skipif(SEEDS is None, reason="seed documents absent (../shared/seeds or $HOTLINES_SEEDS): quote check not run")
+def test_every_quote_of_the_data_folder_is_at_its_seed_line():
+    report = data.validate_all(seeds=SEEDS)
+    assert report.ok, str(report)
+    notes = " ".join(report.notes)
+    assert "0 not found" in notes and "not run" not in notes.lower()

@@ -35,11 +35,12 @@ def data_validate(
     seeds: Optional[Path] = typer.Option(None, "--seeds", help="Folder of the seed documents (default: $HOTLINES_SEEDS or ../shared/seeds)."),
     no_seeds: bool = typer.Option(False, "--no-seeds", help="Do not check quotes against the seed documents."),
 ) -> None:
-    """Check schemas, keys, hashes, sources and seed quotes. Exits 1 on any problem; never rewrites a file."""
-    from .data import validate
+    """Check the whole data folder: schemas, keys, hashes, sources, codebook, coded corpus, index inputs, and
+    every seed quote at its line. Exits 1 on any problem; never rewrites a file."""
+    from .data import validate_all
 
     try:
-        report = validate(data_dir, seeds=seeds, check_seeds=not no_seeds)
+        report = validate_all(data_dir, seeds=seeds, check_seeds=not no_seeds)
     except FileNotFoundError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)

@@ -37,9 +37,13 @@ def seeds_dir(override: str | os.PathLike | None = None) -> Path | None:
     """The folder of the five seed documents, or None when it is absent.
 
     The seeds are reference material beside the repository (``../shared/seeds``), not
-    part of it; the one check that reads them says so when they are missing.
+    part of it; the one check that reads them says so when they are missing. A folder
+    given explicitly is used alone: a wrong path is reported, never replaced by another.
     """
-    for candidate in (override, os.environ.get("HOTLINES_SEEDS"), REPO_ROOT.parent / "shared" / "seeds"):
+    if override:
+        path = Path(override).expanduser()
+        return path.resolve() if path.is_dir() else None
+    for candidate in (os.environ.get("HOTLINES_SEEDS"), REPO_ROOT.parent / "shared" / "seeds"):
         if candidate and Path(candidate).expanduser().is_dir():
             return Path(candidate).expanduser().resolve()
     return None
@@ -47,7 +51,7 @@ def seeds_dir(override: str | os.PathLike | None = None) -> Path | None:
 
 def seeds_search_paths(override: str | os.PathLike | None = None) -> list[str]:
     """The places :func:`seeds_dir` looks, for messages."""
-    places = [override, os.environ.get("HOTLINES_SEEDS"), REPO_ROOT.parent / "shared" / "seeds"]
+    places = [override] if override else [os.environ.get("HOTLINES_SEEDS"), REPO_ROOT.parent / "shared" / "seeds"]
     return [str(Path(p).expanduser()) for p in places if p]
 
 

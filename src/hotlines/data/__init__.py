@@ -22,9 +22,10 @@ from .. import paths
 from .evidence import coverage, outcome_table, source_table, typology_table
 from .package import read_descriptor, read_table, rehash, resource, sha256_of
 from .validate import DataValidationError, Problem, ValidationReport, validate
+from .complete import validate_all
 
 __all__ = [
-    "DataValidationError", "Problem", "ValidationReport", "validate", "rehash", "sha256_of",
+    "DataValidationError", "Problem", "ValidationReport", "validate", "validate_all", "rehash", "sha256_of",
     "load", "sources", "cities", "indicator_catalog", "indicators", "curation_log",
     "typology_table", "coverage", "outcome_table", "source_table",
 ]

@@ -127,7 +127,7 @@ def horizontal(
     Actors: ``leadership`` (the mayor's office that oversees the hotline), ``hub``,
     ``agency_NN`` (agency *i* handles category *i* mod the number of categories) and,
     with ``liaisons``, one ``liaison_NN`` per agency. The default of 21 agencies is the
-    number that signed service-level agreements with NYC311 (seed 000 line 227).
+    number that signed service-level agreements with NYC311 (seed 000 line 226).
 
     Ties: leadership supervises the hub; the hub dispatches to every agency (no
     deadline), holds a service-level contract (``target_days = sla_target_days``) with
@@ -612,7 +612,7 @@ def expand_roles(graph: nx.MultiDiGraph, counts: Mapping[str, int]) -> nx.MultiD
     between any other two copied roles, every copy to every copy; a self-loop becomes
     ties among all copies, both ways. Use it to simulate a graph derived from evidence; the counts
     are the caller's assumptions unless a source states them (e.g. 21 agencies with
-    service-level agreements in New York, seed 000 line 227).
+    service-level agreements in New York, seed 000 line 226).
     """
     g = new_graph(graph.graph.get("name", ""), **{k: v for k, v in graph.graph.items() if k != "name"})
     copies: dict[str, list[str]] = {}
