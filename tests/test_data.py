@@ -363,3 +363,20 @@ def test_every_quote_of_the_data_folder_is_at_its_seed_line():
     assert report.ok, str(report)
     notes = " ".join(report.notes)
     assert "0 not found" in notes and "not run" not in notes.lower()
+
+
+def test_validation_is_remembered_only_for_valid_content(data_copy, tmp_path, monkeypatch):
+    from hotlines.data import _digest, _validated
+
+    monkeypatch.setenv("HOTLINES_CACHE", str(tmp_path / "cache"))
+    _validated.cache_clear()
+    data.cities(data_copy)
+    markers = list((tmp_path / "cache" / "valid").iterdir())
+    assert [m.name for m in markers] == [_digest(data_copy)]
+    # one changed byte is a new digest: validated again, refused, and never marked valid
+    path = data_copy / "cities.csv"
+    path.write_bytes(path.read_bytes().replace(b"Beijing", b"Peking", 1))
+    _validated.cache_clear()
+    with pytest.raises(data.DataValidationError, match="hash"):
+        data.cities(data_copy)
+    assert [m.name for m in (tmp_path / "cache" / "valid").iterdir()] == [markers[0].name]

@@ -35,9 +35,42 @@ def _stamp(folder) -> tuple:
     return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
 
 
+def _digest(folder) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_dir():
+    from pathlib import Path
+
+    return Path(os.environ.get("HOTLINES_CACHE") or Path.home() / ".cache" / "hotlines")
+
+
 @functools.lru_cache(maxsize=8)
 def _validated(folder: str, stamp: tuple) -> ValidationReport:
-    return validate(folder, check_seeds=False)
+    """Validate once per content: a folder whose every byte was validated before is not validated again.
+
+    Each chapter runs in a new kernel; without this, each would re-validate the same files.
+    Only a successful validation is remembered (by the sha256 of every file's name and bytes).
+    """
+    from pathlib import Path
+
+    marker = _cache_dir() / "valid" / _digest(Path(folder))
+    if marker.is_file():
+        return ValidationReport(Path(folder))
+    report = validate(folder, check_seeds=False)
+    if report.ok:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(folder + "\n", encoding="utf-8")
+        except OSError:  # a read-only home only costs the next process a validation
+            pass
+    return report
 
 
 def load(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
