@@ -33,6 +33,8 @@ extensions = [
     "sphinx_design",
     "sphinx_copybutton",
     "sphinx_togglebutton",
+    "sphinx_exercise",
+    "hotlines.book",  # print edition, solutions appendix, inputs digest (src/hotlines/book.py)
 ]
 
 exclude_patterns = ["_build", "conf.py", "**.ipynb_checkpoints", "README.md", "LICENSE.md", "Thumbs.db", ".DS_Store"]
@@ -97,6 +99,7 @@ html_theme = "sphinx_book_theme"
 html_title = "hotlines"
 html_static_path = ["_static"]
 html_css_files = ["hotlines.css"]
+html_favicon = "_static/favicon.svg"
 html_theme_options = {
     "repository_url": "",
     "use_download_button": True,
@@ -135,27 +138,3 @@ latex_elements = {
     "printindex": "",
 }
 latex_use_xindy = False
-
-
-from docutils import nodes  # noqa: E402
-from sphinx.transforms.post_transforms import SphinxPostTransform  # noqa: E402
-
-
-class DropHiddenInputsInPrint(SphinxPostTransform):
-    """Cells tagged hide-input show a toggle in HTML; in the PDF their code is left out."""
-
-    default_priority = 199
-    formats = ("latex",)
-
-    def run(self, **kwargs):
-        for cell in list(self.document.findall(nodes.container)):
-            if cell.get("nb_element") == "cell_code" and cell.get("hide_mode") in ("input", "input+output"):
-                for child in list(cell.children):
-                    if child.get("nb_element") == "cell_code_source":
-                        cell.remove(child)
-
-
-def setup(app):
-    # A change of package or data makes Sphinx re-read every chapter (and re-execute it).
-    app.add_config_value("hotlines_inputs_digest", "", "env")
-    app.add_post_transform(DropHiddenInputsInPrint)

@@ -64,10 +64,12 @@ class Visit:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.failed: list[str] = []
+        self.http_errors: list[str] = []
         self.context.route("**/*", self._route)
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.http_errors.append(f"{r.status} {r.url}"))
 
     def _route(self, route):
         url = route.request.url
@@ -95,6 +97,7 @@ def visit(browser, server):
     opened.close()
     assert opened.outside == [], opened.outside
     assert opened.console_errors == [] and opened.page_errors == [], (opened.console_errors, opened.page_errors)
+    assert opened.http_errors == [], opened.http_errors
 
 
 def pages(html_root: Path) -> list[str]:
@@ -113,6 +116,7 @@ def test_every_page_loads_clean_and_stays_local(browser, server, html_build):
             assert visit.page_errors == [], (name, visit.page_errors)
             assert visit.outside == [], (name, visit.outside)
             assert visit.failed == [], (name, visit.failed)
+            assert visit.http_errors == [], (name, visit.http_errors)
             assert len(visit.requests) > 3  # the page, its CSS and scripts really were fetched here
         finally:
             visit.close()
