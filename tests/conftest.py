@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from hotlines import paths
+# Commands print through rich, which sizes tables to the terminal; the tests read
+# that output, so they fix the width instead of inheriting whatever runs them.
+os.environ["COLUMNS"] = "160"
+
+from hotlines import paths  # noqa: E402
 
 from .book import BUILD, build_html, build_pdf
 

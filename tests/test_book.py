@@ -96,7 +96,7 @@ def _scratch_book(tmp_path: Path, body: str) -> Path:
     src.mkdir()
     shutil.copy(CHAPTERS / "conf.py", src / "conf.py")
     shutil.copy(CHAPTERS / "references.bib", src / "references.bib")
-    (src / "_static").mkdir()
+    shutil.copytree(CHAPTERS / "_static", src / "_static")
     header = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
     footer = "\n\n```{bibliography}\n```\n"
     (src / "index.md").write_text(header + "# Scratch\n\n" + body + footer, encoding="utf-8")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="hotlines: a research toolkit for city citizen-service hotlines.", no_args_is_help=True)
@@ -25,8 +24,7 @@ requests_app.command("survival")(survival_command)
 app.add_typer(requests_app, name="requests")
 app.add_typer(index_app, name="index")
 
-console = Console()
-errors = Console(stderr=True)
+from hotlines.console import console, errors  # noqa: E402
 
 
 @data_app.command("validate")

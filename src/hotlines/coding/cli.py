@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from . import refi
 
@@ -15,8 +14,7 @@ app = typer.Typer(help="The coded evidence: codebook, corpus, queries, reliabili
 app.command("export")(refi.export_command)
 app.command("import")(refi.import_command)
 
-console = Console()
-errors = Console(stderr=True)
+from hotlines.console import console, errors
 
 
 def _write_or_print(frame, out: Optional[Path]) -> None:

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="The 4G composite index rebuilt from its spec, with its uncertainty.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
+from hotlines.console import console, errors
 
 NORM = typer.Option(None, "--normalisation", help="minmax | minmax_scale | zscore | rank (default: the spec's, minmax)")
 IMP = typer.Option(None, "--imputation", help="mean | median | worst | none (default: mean)")

@@ -11,12 +11,10 @@ from typing import List, Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Coordination networks: build graphs, measure their structure, simulate requests (simulated output is labelled).", no_args_is_help=True)
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+from hotlines.console import console, errors
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -12,12 +12,10 @@ from typing import Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Request records: fetch them from the portals, validate raw files.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
+from hotlines.console import console, errors
 
 
 def _fail(message: str, code: int = 2) -> None:

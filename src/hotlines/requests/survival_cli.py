@@ -12,14 +12,12 @@ from typing import List, Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Survival analysis of request records (resolution times, censored at the snapshot).",
                   no_args_is_help=True)
 
-console = Console()
-errors = Console(stderr=True)
+from hotlines.console import console, errors
 
 ENGINES = ("duckdb", "spark")
 
