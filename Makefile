@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.installed
 BUILD  := _build
 SPHINXOPTS ?= -W --keep-going -j 1
 
-.PHONY: help setup book html pdf test lab clean lock bench
+.PHONY: help setup book html pdf slides test lab clean lock bench
 
 help:
-	@echo "make book   render the book to $(BUILD)/html and $(BUILD)/latex/hotlines.pdf"
+	@echo "make book   render the book to $(BUILD)/html and $(BUILD)/latex/hotlines.pdf, slides to $(BUILD)/slides"
+	@echo "make slides render the reveal.js decks (one per part of the book) to $(BUILD)/slides"
 	@echo "make test   run the whole test suite (includes building the book)"
 	@echo "make lab    open the chapters as notebooks in JupyterLab"
 	@echo "make bench  run the benchmark scripts"
@@ -20,15 +21,18 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt scripts/install-system-packages.sh
+$(STAMP): pyproject.toml constraints.txt scripts/install-system-packages.sh binder/overrides.json
 	bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test,lab]"
+	# JupyterLab opens the MyST chapters as notebooks (the same setting Binder gets from binder/postBuild)
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hotlines)" >/dev/null
 	touch $(STAMP)
 
-book: html pdf
+book: html pdf slides
 
 html: setup
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html chapters $(BUILD)/html
@@ -38,11 +42,14 @@ pdf: setup
 	$(BIN)/sphinx-build -M latexpdf chapters $(BUILD) $(SPHINXOPTS) -q
 	@echo "PDF: $(BUILD)/latex/hotlines.pdf"
 
+slides: setup
+	$(BIN)/sphinx-build $(SPHINXOPTS) -b revealjs slides $(BUILD)/slides
+	@echo "Slides: $(BUILD)/slides/index.html"
+
 test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab]"
 	$(BIN)/jupyter lab --notebook-dir=chapters
 
 bench: setup

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -21,6 +19,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")) if p
 )
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from hotlines.book import execution_cache, inputs_digest  # noqa: E402
 
 project = "hotlines: collaboration and responsiveness in city service hotlines"
 author = "The hotlines developers"
@@ -46,33 +47,13 @@ myst_heading_anchors = 3
 nb_execution_mode = "cache"
 
 
-def _inputs_digest() -> str:
-    """A digest of the package and the data the chapters execute against.
-
-    The execution cache keys on a notebook's code only; keying its folder on this
-    digest as well means a change to src/hotlines or data/ re-executes the chapters.
-    """
-    try:
-        from hotlines import paths
-    except ImportError:
-        return "no-package"
-    digest = hashlib.sha256()
-    for root in (paths.REPO_ROOT / "src", paths.REPO_ROOT / "data"):
-        for file in sorted(root.rglob("*")):
-            if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(str(file.relative_to(paths.REPO_ROOT)).encode())
-                digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-hotlines_inputs_digest = _inputs_digest()
+# The execution cache keys on a notebook's code; its folder is keyed on a digest of
+# src/hotlines and data/ as well, so a change of either re-executes every chapter.
 # HOTLINES_NB_CACHE lets concurrent builds (previews, benchmarks) keep private caches.
-_cache_root = Path(os.environ.get("HOTLINES_NB_CACHE") or HERE.parent / "_build" / ".jupyter_cache")
-nb_execution_cache_path = str(_cache_root / hotlines_inputs_digest)
-if _cache_root.is_dir():  # caches of earlier package or data versions
-    for old in _cache_root.iterdir():
-        if old.is_dir() and old.name != hotlines_inputs_digest:
-            shutil.rmtree(old, ignore_errors=True)
+hotlines_inputs_digest = inputs_digest()
+nb_execution_cache_path = execution_cache(
+    Path(os.environ.get("HOTLINES_NB_CACHE") or HERE.parent / "_build" / ".jupyter_cache"), hotlines_inputs_digest
+)
 nb_execution_raise_on_error = True
 nb_execution_timeout = 300
 nb_execution_show_tb = True
@@ -84,6 +65,49 @@ nb_mime_priority_overrides = [
     ("html", "image/svg+xml", 5),
     ("html", "image/png", 10),
 ]
+
+# --- index of terms: Chinese terms sort by their pinyin (hotlines.book indexes each entry at the first paragraph of a chapter using one of its phrases)
+hotlines_index_skip = ["index", "90-sources", "91-teaching", "95-solutions", "99-references"]
+hotlines_index_terms = [
+    ["12345 (Beijing hotline)", "12345"],
+    ["311 (New York hotline)", "311"],
+    ["jiesu jiban (接诉即办)", "接诉即办"],
+    ["chuishao baodao (吹哨报到, whistle-blowing and reporting in)", "吹哨报到"],
+    ["shoujie fuze (首接负责)", "首接负责"],
+    ["4G index", "4G index", "Hotline 4G"],
+    ["leadership–institution–mechanism framework", "leadership–institution–mechanism"],
+    ["vertical mode of collaboration", "vertical mode", "vertical city", "vertical cities"],
+    ["horizontal mode of collaboration", "horizontal mode", "horizontal city", "horizontal cities"],
+    ["service-level agreement", "service-level agreement", "SLA"],
+    ["codebook", "codebook"],
+    ["Krippendorff's alpha", "Krippendorff's"],
+    ["Cohen's kappa", "Cohen's"],
+    ["Fleiss' kappa", "Fleiss"],
+    ["REFI-QDA", "REFI-QDA"],
+    ["centralization (Freeman)", "centralization", "Freeman"],
+    ["Krackhardt hierarchy", "Krackhardt"],
+    ["E–I index", "E–I index"],
+    ["GraphML", "GraphML"],
+    ["discrete-event simulation", "discrete-event", "simpy"],
+    ["censoring", "censoring", "censored"],
+    ["Kaplan–Meier estimator", "Kaplan–Meier"],
+    ["log-rank test", "log-rank"],
+    ["Cox proportional hazards model", "Cox "],
+    ["accelerated failure time model", "accelerated failure"],
+    ["quarantine (request validation)", "quarantine"],
+    ["DuckDB", "DuckDB"],
+    ["Apache Spark", "Spark"],
+    ["min–max normalisation", "min–max"],
+    ["Sobol indices", "Sobol"],
+    ["adjusted Rand index", "adjusted Rand"],
+    ["permutation test", "permutation test"],
+    ["bootstrap", "bootstrap"],
+    ["Spearman rank correlation", "Spearman"],
+]
+# every code of the codebook, under "codes", where a chapter names it
+from hotlines.coding.codebook import Codebook  # noqa: E402
+
+hotlines_index_terms += [[f"codes; {code}", code] for code in Codebook.load().to_frame()["code"]]
 
 # --- cross-references and citations
 numfig = True
@@ -100,12 +124,26 @@ html_title = "hotlines"
 html_static_path = ["_static"]
 html_css_files = ["hotlines.css"]
 html_favicon = "_static/favicon.svg"
+# Launch buttons need the public address of the repository, which a copy of this book
+# may not have: set HOTLINES_REPOSITORY_URL (and HOTLINES_JUPYTERHUB_URL for a campus
+# JupyterHub) when building the published edition. Binder builds the environment from
+# binder/requirements.txt and opens the MyST chapters as notebooks through jupytext.
+# Every chapter is downloadable as an executed .ipynb either way (hotlines.book).
+_repository_url = os.environ.get("HOTLINES_REPOSITORY_URL", "")
 html_theme_options = {
-    "repository_url": "",
+    "repository_url": _repository_url,
+    "repository_branch": os.environ.get("HOTLINES_REPOSITORY_BRANCH", "main"),
+    "path_to_docs": "chapters",
     "use_download_button": True,
     "show_toc_level": 2,
     "home_page_in_toc": True,
 }
+if _repository_url:
+    html_theme_options["launch_buttons"] = {
+        "binderhub_url": "https://mybinder.org",
+        "jupyterhub_url": os.environ.get("HOTLINES_JUPYTERHUB_URL", ""),
+        "notebook_interface": "jupyterlab",
+    }
 # Light or dark as the reader's system prefers (an unset mode logs a console error in the browser).
 html_context = {"default_mode": "auto"}
 html_last_updated_fmt = ""
@@ -135,6 +173,10 @@ latex_elements = {
 \AtBeginEnvironment{tabulary}{\footnotesize}
 """,
     "figure_align": "htbp",
-    "printindex": "",
+    # Contents (chapters and sections), then lists of figures and tables. Sphinx names the
+    # contents after the first toctree's caption and sets its depth from that toctree.
+    "tableofcontents": r"\renewcommand{\contentsname}{Contents}\setcounter{tocdepth}{1}"
+    r"\sphinxtableofcontents\listoffigures\clearpage\listoftables\clearpage",
+    "printindex": r"\footnotesize\raggedright\printindex",
 }
 latex_use_xindy = False

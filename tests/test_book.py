@@ -138,3 +138,36 @@ def test_every_chapter_opens_as_a_valid_notebook(tmp_path):
         assert notebook.cells[0].cell_type == "markdown"
     evidence = jupytext.read(CHAPTERS / "02-evidence-base.md")
     assert sum(c.cell_type == "code" for c in evidence.cells) >= 4
+
+
+def test_pdf_pages_keep_inside_the_margins_and_resolve_every_reference(pdf_build, tmp_path):
+    """Nothing (table, figure, code line) runs into the page margin; LaTeX resolved every reference."""
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf_build), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.pgm"))
+    assert len(pages) > 100
+    cut = []
+    for path in pages:
+        image = Image.open(path)
+        width, height = image.size
+        for strip in ((0, 0, int(width * 0.06), height), (int(width * 0.94), 0, width, height)):
+            if image.crop(strip).getextrema()[0] < 200:
+                cut.append(path.name)
+    assert cut == [], f"pages with ink in the outer margin: {cut}"
+    log = (pdf_build.parent / "hotlines.log").read_text(encoding="utf-8", errors="replace")
+    undefined = re.findall(r"LaTeX Warning: (?:Hyper )?(?:Reference|Citation) `([^']+)' on page", log)
+    assert undefined == [] and "undefined references" not in log, undefined
+
+
+def test_pdf_has_title_page_contents_lists_appendices_and_index(pdf_build):
+    text = " ".join(subprocess.run(["pdftotext", str(pdf_build), "-"], capture_output=True, text=True, check=True).stdout.split())
+    upper = text.upper()
+    for heading in ("CONTENTS", "LIST OF FIGURES", "LIST OF TABLES", "SOLUTIONS TO THE EXERCISES", "TEACHING WITH THIS BOOK", "INDEX"):
+        assert heading in upper, f"the PDF has no {heading}"
+    lists = text[upper.index("LIST OF FIGURES"):upper.index("LIST OF TABLES")]
+    assert "Coverage of the evidence base" in lists, "the list of figures is empty"
+    index = text[text.index("12345 (Beijing hotline)"):]  # the index's first entry (its symbols group)
+    for entry in ("jiesu jiban (接诉即办)", "Kaplan–Meier estimator", "Krippendorff's alpha"):
+        assert entry in index, f"the index lacks {entry}"
+    assert re.search(r"codes (leadership|institution|mechanism)\.\w+, \d+", index), "the index lists no code of the codebook"

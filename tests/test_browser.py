@@ -118,6 +118,8 @@ def test_every_page_loads_clean_and_stays_local(browser, server, html_build):
             assert visit.failed == [], (name, visit.failed)
             assert visit.http_errors == [], (name, visit.http_errors)
             assert len(visit.requests) > 3  # the page, its CSS and scripts really were fetched here
+            no_alt = visit.page.eval_on_selector_all("img", "imgs => imgs.filter(i => !(i.alt || '').trim()).map(i => i.src)")
+            assert no_alt == [], (name, "images without alt text", no_alt)
         finally:
             visit.close()
 
@@ -152,3 +154,57 @@ def test_a_cross_chapter_reference_lands_on_its_table(visit):
     page.locator('a.reference.internal[href="#tbl-cities-typologies"]').first.click()
     page.wait_for_function("location.hash === '#tbl-cities-typologies'")
     assert "Beijing" in page.locator("#tbl-cities-typologies").inner_text()
+
+
+@pytest.mark.parametrize("query, expected_page", [("接诉即办", "01-introduction.html"), ("cross_level_escalation", "03-framework.html")])
+def test_offline_search_finds_a_chinese_term_and_a_code_name(visit, query, expected_page):
+    page = visit.open(f"search.html?q={query}")
+    page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.getAttribute('href'))")
+    assert any(href.split("?")[0].split("#")[0].endswith(expected_page) for href in hrefs), (query, hrefs)
+
+
+def test_a_solution_is_hidden_until_its_toggle_is_pressed(visit):
+    page = visit.open("05-modes.html")
+    solution = page.locator("div.solution").first
+    solution.scroll_into_view_if_needed()
+    code = solution.locator("div.cell").first
+    assert not code.is_visible(), "the solution's code shows before the toggle is pressed"
+    solution.locator("button.toggle-button, .admonition-title").first.click()
+    code.wait_for(state="visible", timeout=10_000)
+    assert code.is_visible()
+
+
+def test_a_downloaded_notebook_is_a_valid_notebook(visit, tmp_path):
+    import nbformat
+
+    page = visit.open("05-modes.html")
+    page.locator("button[aria-label='Download this page']").first.click()
+    link = page.locator("a[href$='05-modes.ipynb']").first
+    link.wait_for(state="visible", timeout=10_000)
+    with page.expect_download() as download:
+        link.click()
+    target = tmp_path / "05-modes.ipynb"
+    download.value.save_as(target)
+    notebook = nbformat.read(target, as_version=4)
+    nbformat.validate(notebook)
+    assert any(cell.cell_type == "code" and cell.outputs for cell in notebook.cells)
+
+
+def test_light_and_dark_themes_switch(visit):
+    page = visit.open("01-introduction.html")
+    colours = {}
+    for mode in ("dark", "light"):
+        page.locator("button.theme-switch-button:visible").first.click()
+        page.locator(f"button.theme-change-button[data-mode='{mode}']:visible").first.click()
+        page.wait_for_function(f"document.documentElement.dataset.theme === '{mode}'")
+        colours[mode] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert colours["light"] != colours["dark"], colours
+
+
+def test_print_style_leaves_out_the_navigation(visit):
+    page = visit.open("05-modes.html")
+    assert page.locator(".bd-sidebar-primary").first.is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".bd-sidebar-primary").first.is_visible()
+    assert page.locator("article").first.is_visible()
