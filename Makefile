@@ -53,7 +53,10 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=chapters
 
 bench: setup
-	$(BIN)/python benchmarks/build_speed.py
+	$(BIN)/python benchmarks/build_speed.py --pdf
+	$(BIN)/python benchmarks/requests_scale.py
+	$(BIN)/python benchmarks/simulation_speed.py
+	$(BIN)/python benchmarks/index_uncertainty.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^hotlines' > constraints.txt

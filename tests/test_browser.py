@@ -6,6 +6,7 @@ any request to another host is refused and fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -32,14 +33,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(html_build):
-    handler = functools.partial(_QuietHandler, directory=str(html_build))
+@contextlib.contextmanager
+def serve_folder(folder: Path):
+    """A real HTTP server on 127.0.0.1 serving a built folder; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(html_build):
+    with serve_folder(html_build) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

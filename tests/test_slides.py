@@ -7,16 +7,13 @@ with every request outside 127.0.0.1 refused and recorded (the helpers of test_b
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
 from .book import BUILD, REPO, chapter_title, sphinx
-from .test_browser import _QuietHandler, Visit
+from .test_browser import Visit, serve_folder
 from .test_browser import browser  # noqa: F401  (a fixture: one Chromium per module)
 
 pytestmark = pytest.mark.book
@@ -41,12 +38,8 @@ def slides_build() -> Path:
 
 @pytest.fixture(scope="module")
 def slides_server(slides_build):
-    handler = functools.partial(_QuietHandler, directory=str(slides_build))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve_folder(slides_build) as base:
+        yield base
 
 
 def open_deck(chromium, base: str, name: str) -> Visit:
