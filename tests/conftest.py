@@ -46,3 +46,38 @@ def pdf_build(html_build):  # after the HTML build, so the PDF reuses the execut
     pdf = BUILD / "latex" / "hotlines.pdf"
     assert pdf.is_file()
     return pdf
+
+
+def write_seeds(folder: Path, entries) -> Path:
+    """Seed files holding exactly the given texts at the given lines, for tests of the quote checks.
+
+    ``entries`` are ``(file, first_line, last_line, text)``; a text is written on its first
+    line (texts sharing a line are joined), and the file reaches ``last_line``. The real
+    seeds are read by one test only (tests/test_data.py); the rules that catch a moved or
+    changed quote are tested on these files, which hold the repository's own quotes.
+    """
+    lines: dict[str, dict[int, list[str]]] = {}
+    for name, first, last, text in entries:
+        lines.setdefault(name, {}).setdefault(int(first), []).append(str(text))
+        lines[name].setdefault(int(last), [])
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, by_line in lines.items():
+        body = [" ".join(by_line.get(number, [])) for number in range(1, max(by_line) + 1)]
+        (folder / name).write_text("\n".join(body) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def corpus_seeds(tmp_path: Path) -> Path:
+    """Seeds with every anchor, passage and informant line of the shipped coded corpus."""
+    import pandas as pd
+
+    from hotlines.coding.codebook import Codebook
+
+    book = Codebook.load(DATA / "codebook.yaml")
+    entries = [(a.source, a.line, a.last_line, a.quote) for code in book.codes.values() for a in code.anchors]
+    segments = pd.read_csv(DATA / "segments.csv", dtype=str, keep_default_na=False)
+    entries += [(r.source, r.line, r.line_end, r.passage) for r in segments.itertuples()]
+    interviews = pd.read_csv(DATA / "interviews.csv", dtype=str, keep_default_na=False)
+    entries += [(r.source, r.line, r.line, f"{r.informant_id} {r.role}") for r in interviews.itertuples()]
+    return write_seeds(tmp_path / "seeds", entries)

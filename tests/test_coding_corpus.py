@@ -16,9 +16,8 @@ from hotlines import data, paths
 from hotlines.coding import corpus
 from hotlines.coding.corpus import SeedText, collapse_whitespace
 
-from .conftest import DATA, SEEDS, snapshot
+from .conftest import DATA, snapshot
 
-NEEDS_SEEDS = pytest.mark.skipif(SEEDS is None, reason="seed documents absent (../shared/seeds or $HOTLINES_SEEDS)")
 
 
 def _edit_csv(path: Path, edit) -> None:
@@ -112,14 +111,6 @@ def test_shipped_corpus_validates_without_seeds():
     assert report.ok, str(report)
 
 
-@NEEDS_SEEDS
-def test_every_passage_and_informant_is_found_in_its_seed():
-    report = corpus.validate_corpus(seeds=SEEDS)
-    assert report.ok, str(report)
-    assert any(re.match(r"Passages: 411 checked against .*, 0 not found; informant lines: 70 checked, 0 not found\.$", n)
-               for n in report.notes), report.notes
-
-
 def test_absent_seeds_are_said_plainly(tmp_path, monkeypatch):
     monkeypatch.delenv("HOTLINES_SEEDS", raising=False)
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "clone")  # no ../shared/seeds beside this 'clone'
@@ -155,24 +146,22 @@ def test_lines_out_of_order_are_reported(data_copy):
     assert (problem.row, problem.field, problem.rule, problem.key) == (row, "line_end", "line-order", "S-PHL-11")
 
 
-@NEEDS_SEEDS
-def test_a_passage_not_in_its_seed_is_reported_with_row_and_field(data_copy):
+def test_a_passage_not_in_its_seed_is_reported_with_row_and_field(data_copy, corpus_seeds):
     seg = pd.read_csv(data_copy / "segments.csv", dtype=str, keep_default_na=False).set_index("segment_id")
     changed = seg.loc["S-BEI-06", "passage"].replace("monthly", "weekly")
     row = _set(data_copy / "segments.csv", "S-BEI-06", "passage", changed)
     row2 = _set(data_copy / "segments.csv", "S-XIN-18", "line", "237")
     row2 = _set(data_copy / "segments.csv", "S-XIN-18", "line_end", "237")
-    problems = _problems(data_copy, seeds=SEEDS, check_seeds=True).problems
+    problems = _problems(data_copy, seeds=corpus_seeds, check_seeds=True).problems
     located = {(p.key, p.row, p.field, p.rule) for p in problems}
     assert located == {("S-BEI-06", row, "passage", "passage-in-seed"), ("S-XIN-18", row2, "passage", "passage-in-seed")}
     assert any("at lines 237-237" in p.message for p in problems)
 
 
-@NEEDS_SEEDS
-def test_an_informant_not_at_its_line_is_reported(data_copy):
+def test_an_informant_not_at_its_line_is_reported(data_copy, corpus_seeds):
     row = _set(data_copy / "interviews.csv", "BJ003", "line", "380")
     row2 = _set(data_copy / "interviews.csv", "Q-NYC-03", "role", "a former NYC311 junior staff person")
-    problems = _problems(data_copy, seeds=SEEDS, check_seeds=True).problems
+    problems = _problems(data_copy, seeds=corpus_seeds, check_seeds=True).problems
     located = {(p.file, p.key, p.row, p.field, p.rule) for p in problems}
     assert ("interviews.csv", "BJ003", row, "line", "informant-in-seed") in located
     assert ("interviews.csv", "Q-NYC-03", row2, "role", "informant-in-seed") in located
