@@ -43,8 +43,9 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
+from ..data.seeds import SeedText
 from ..data.validate import Problem, ValidationReport
-from .spec import IndexSpec, load_spec
+from .spec import SPEC_FILE, IndexSpec, load_spec
 
 INPUTS_FILE = "index_4g_inputs.csv"
 
@@ -139,7 +140,7 @@ def validate_inputs(
     if not path.is_file():
         report.problems.append(Problem(path.name, None, None, "file-exists", "the inputs file is missing"))
         return report
-    spec = spec or load_spec()
+    spec = spec or load_spec(paths.data_dir(data_dir) / SPEC_FILE)
     report.problems.extend(_schema_problems(path))
     if any(p.rule in ("incorrect-label", "missing-label", "extra-label", "source-error") for p in report.problems):
         return report
@@ -228,18 +229,14 @@ def _check_quotes(frame, sources, report: ValidationReport, file: str, seeds) ->
         report.notes.append(f"Seed documents not found (looked in: {looked}); the quotes of {len(seed_rows)} "
                             "seed-sourced input rows were NOT checked. Give the folder with HOTLINES_SEEDS.")
         return
-    cache: dict[str, list[str]] = {}
+    text = SeedText(folder)
     bad = 0
     for position, r in seed_rows.iterrows():
         match = _SEED_LOCATOR.match(str(r["locator"]))
         if not match:
             continue  # reported as seed-locator above
         name, line = match["file"], int(match["line"])
-        if name not in cache:
-            seed_path = folder / name
-            cache[name] = seed_path.read_text(encoding="utf-8").splitlines() if seed_path.is_file() else []
-        lines = cache[name]
-        if not 1 <= line <= len(lines) or str(r["quote"]) not in lines[line - 1]:
+        if not text.contains(name, line, line, str(r["quote"])):
             bad += 1
             report.problems.append(Problem(file, int(position) + 1, "quote", "quote-in-seed",
                                            f"the quote does not occur in {name} at line {line}", r["evidence_id"]))
