@@ -383,7 +383,7 @@ class Codebook:
                             f"code_count_by_pole says {count} {pole} codes but the codebook has {actual.get(pole, 0)}")
 
     def _check_anchors(self, report: CodebookReport, problem, seeds) -> None:
-        from .corpus import SeedText
+        from ..data.seeds import SeedText
 
         anchors = [(c, n, a) for c in self.codes.values() for n, a in enumerate(c.anchors, start=1)
                    if isinstance(a.line, int) and a.quote.strip()]

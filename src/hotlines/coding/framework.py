@@ -115,7 +115,7 @@ def verify_published_table_1(seeds: str | os.PathLike | None = None) -> pd.DataF
     collapsed, equals the expected cells. Raises ``FileNotFoundError`` naming where
     it looked when the seed documents or seed 000 are absent.
     """
-    from .corpus import SeedText, collapse_whitespace
+    from ..data.seeds import SeedText, collapse_whitespace
 
     folder = paths.seeds_dir(seeds)
     if folder is None:

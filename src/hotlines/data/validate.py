@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import paths
 from .package import read_descriptor, read_table, resource
+from .seeds import SeedText
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ def check_seed_quotes(tables: dict[str, pd.DataFrame], seeds: Path) -> list[Prob
     """Every seed-sourced quote occurs in its seed file on the line(s) its locator names."""
     seed_files = dict(zip(tables["sources"]["source_id"], tables["sources"]["seed_file"]))
     known_files = {f for f in seed_files.values() if _present(f)}
-    cache: dict[str, list[str]] = {}
+    text = SeedText(seeds)
     problems = []
     for file, row, key, field_name, locator, quote in seed_quote_rows(tables):
         match = _LOCATOR.match(str(locator))
@@ -248,20 +249,15 @@ def check_seed_quotes(tables: dict[str, pd.DataFrame], seeds: Path) -> list[Prob
                                     f"locator {locator!r} is not '<seed file>:L<line>' with a known seed file", key))
             continue
         name = match["file"]
-        if name not in cache:
-            seed_path = seeds / name
-            if not seed_path.is_file():
-                problems.append(Problem(file, row, field_name, "quote-in-seed", f"seed file {seed_path} is missing", key))
-                continue
-            cache[name] = seed_path.read_text(encoding="utf-8").splitlines()
-        lines = cache[name]
+        if text.lines(name) is None:
+            problems.append(Problem(file, row, field_name, "quote-in-seed", f"seed file {Path(seeds) / name} is missing", key))
+            continue
         first = int(match["first"])
         last = int(match["last"] or first)
-        text = " ".join(lines[first - 1:last]) if 1 <= first <= last <= len(lines) else ""
-        if not text:
+        if text.span(name, first, last) is None:
             problems.append(Problem(file, row, field_name, "quote-in-seed",
                                     f"{name} has no line(s) {first}-{last}", key))
-        elif str(quote) not in text:
+        elif not text.contains(name, first, last, str(quote)):
             problems.append(Problem(file, row, field_name, "quote-in-seed",
                                     f"the quote does not occur in {name} at line {first}" + (f"-{last}" if last != first else ""), key))
     return problems

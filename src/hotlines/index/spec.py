@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from .. import paths
+from ..data.seeds import SeedText
 
 TYPES = ("binary", "ordinal", "continuous")
 DIRECTIONS = ("higher", "lower")
@@ -350,11 +351,11 @@ def check_spec_quotes(spec: IndexSpec, seeds: str | os.PathLike | None = None) -
     """
     folder = paths.seeds_dir(seeds)
     rows = []
-    cache: dict[str, list[str]] = {}
+    text = SeedText(folder) if folder is not None else None
     for where, locator, quote in spec.quotes:
         found = pd.NA
-        if folder is not None:
-            found = _quote_on_line(folder, locator, quote, cache)
+        if text is not None:
+            found = _quote_on_line(text, locator, quote)
         rows.append({"where": where, "locator": locator, "quote": quote, "found": found})
     frame = pd.DataFrame(rows)
     frame["found"] = frame["found"].astype("boolean")
@@ -366,18 +367,9 @@ def check_spec_quotes(spec: IndexSpec, seeds: str | os.PathLike | None = None) -
 _LOCATOR = re.compile(r"^(?P<file>[^:]+\.txt):L(?P<first>\d+)(?:-(?P<last>\d+))?$")
 
 
-def _quote_on_line(folder: Path, locator: str, quote: str, cache: dict[str, list[str]]) -> bool:
+def _quote_on_line(text: SeedText, locator: str, quote: str) -> bool:
     match = _LOCATOR.match(str(locator))
     if not match:
         return False
-    name = match["file"]
-    if name not in cache:
-        file = folder / name
-        if not file.is_file():
-            return False
-        cache[name] = file.read_text(encoding="utf-8").splitlines()
-    lines = cache[name]
     first, last = int(match["first"]), int(match["last"] or match["first"])
-    if not 1 <= first <= last <= len(lines):
-        return False
-    return str(quote) in " ".join(lines[first - 1:last])
+    return text.contains(match["file"], first, last, str(quote))
