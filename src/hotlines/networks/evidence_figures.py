@@ -45,6 +45,7 @@ from matplotlib.patches import Circle, FancyArrowPatch
 from .. import viz
 from . import builders, measures
 from .figures import EDGE_STYLES, NODE_STYLES, TIER_BANDS
+from .figures import legend_handles as network_legend_handles
 from .model import problems, resolvers
 
 C = viz.OKABE_ITO
@@ -323,21 +324,9 @@ def draw_evidence_graph(graph: nx.MultiDiGraph, ax=None, *, title: str | None = 
 
 
 def _legend_handles(graphs: Iterable[nx.MultiDiGraph]) -> list:
-    graphs = list(graphs)
-    edge_kinds = {key for g in graphs for *_, key in g.edges(keys=True)}
-    node_kinds = {t for g in graphs for _, t in g.nodes(data="type")}
-    handles = [
-        Line2D([], [], color=s["color"], linestyle=s["style"], linewidth=s["width"] + 0.7, label=s["label"])
-        for kind, s in EDGE_STYLES.items() if kind in edge_kinds
-    ]
-    handles.append(Line2D([], [], linestyle="", marker="s", markersize=11, markerfacecolor="white", markeredgecolor="#555555",
-                          label="n: coded passages behind the tie"))
-    handles += [
-        Line2D([], [], linestyle="", marker=s["marker"], markersize=math.sqrt(s["size"]) * 0.62, markerfacecolor=s["color"],
-               markeredgecolor="#333333", label=s["label"])
-        for kind, s in NODE_STYLES.items() if kind in node_kinds
-    ]
-    return handles
+    count = Line2D([], [], linestyle="", marker="s", markersize=11, markerfacecolor="white", markeredgecolor="#555555",
+                   label="n: coded passages behind the tie")
+    return network_legend_handles(graphs, after_ties=[count])
 
 
 def evidence_graphs_figure(

@@ -235,17 +235,17 @@ def draw_graph(
     return ax
 
 
-def _legend_handles(graphs: Iterable[nx.MultiDiGraph], columns: int | None = None) -> list:
-    """Legend entries for the tie and actor types present. With ``columns`` = 2, blank
-    entries pad the ties to the first column and the actors to the second (matplotlib
-    fills legends column by column)."""
+def legend_handles(graphs: Iterable[nx.MultiDiGraph], columns: int | None = None, after_ties: Iterable = ()) -> list:
+    """Legend entries for the tie and actor types present (``after_ties``: more entries
+    between the two). With ``columns`` = 2, blank entries pad the ties to the first
+    column and the actors to the second (matplotlib fills legends column by column)."""
     graphs = list(graphs)
     edge_kinds = {key for g in graphs for *_, key in g.edges(keys=True)}
     node_kinds = {t for g in graphs for _, t in g.nodes(data="type")}
     handles = [
         Line2D([], [], color=s["color"], linestyle=s["style"], linewidth=max(s["width"], 1.4) + 0.4, label=s["label"])
         for kind, s in EDGE_STYLES.items() if kind in edge_kinds
-    ]
+    ] + list(after_ties)
     nodes = [
         Line2D([], [], linestyle="", marker=s["marker"], markersize=math.sqrt(s["size"]) * 0.62, markerfacecolor=s["color"],
                markeredgecolor="#333333", label=s["label"])
@@ -271,7 +271,7 @@ def graphs_figure(graphs: Mapping[str, nx.MultiDiGraph], title: str = "Coordinat
     for ax, (name, graph) in zip(axes[0], graphs.items()):
         draw_graph(graph, ax, title=name, width=span)
     fig.suptitle(title, fontsize=13, fontweight="bold")
-    fig.legend(handles=_legend_handles(graphs.values(), columns=2), loc="lower center", ncol=2, frameon=False, fontsize=10,
+    fig.legend(handles=legend_handles(graphs.values(), columns=2), loc="lower center", ncol=2, frameon=False, fontsize=10,
                bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout(rect=(0, 0.22, 1, 0.97))
     return fig
